@@ -32,7 +32,7 @@ class EngineSettings:
 
     requests_per_minute: float = 300.0
     adaptive_rate: bool = True
-    max_concurrency: Mapping[str, int] = field(default_factory=_default_pools)
+    max_concurrency: Mapping[str, int] | int = field(default_factory=_default_pools)
     timeout: float = 60.0
     max_attempts: int = 8
     max_retry_wait: float = 300.0
@@ -48,8 +48,14 @@ class EngineSettings:
     backoff_max: float = 60.0
     result_cap_pattern: str = RESULT_CAP_PATTERN
 
+    def __post_init__(self) -> None:
+        # Accept one number or a partial map, as the connection extras do.
+        object.__setattr__(self, "max_concurrency", parse_max_concurrency(self.max_concurrency))
+
     def pool_size(self, family: str) -> int:
-        return int(self.max_concurrency.get(family, _DEFAULT_CONCURRENCY))
+        pools = self.max_concurrency
+        assert isinstance(pools, Mapping)
+        return int(pools.get(family, _DEFAULT_CONCURRENCY))
 
     def with_overrides(self, *, max_concurrency: Any = None, timeout: Any = None) -> EngineSettings:
         """Per-task overrides allowed to operators: pools and timeout, never the shared rate."""
@@ -62,6 +68,8 @@ class EngineSettings:
 
 
 def _positive_float(value: Any, name: str) -> float:
+    if isinstance(value, bool):
+        raise GenesysConfigError(name, f"{value!r} is not a number", "give a positive number")
     try:
         number = float(value)
     except (TypeError, ValueError):
