@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -14,7 +15,16 @@ _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="genesys-tests-airflow-"))
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}"
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parent.parent / "dags")
+# dag.test() only runs DAGs found in DAGS_FOLDER: gather the example DAGs and the test DAGs there.
+_DAGS_FOLDER = _AIRFLOW_HOME / "dags"
+_DAGS_FOLDER.mkdir()
+for _source in (
+    Path(__file__).resolve().parent.parent / "dags",
+    Path(__file__).resolve().parent / "airflow" / "dags",
+):
+    for _file in _source.glob("*.py"):
+        shutil.copy(_file, _DAGS_FOLDER / _file.name)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_DAGS_FOLDER)
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 
 import httpx
@@ -73,6 +83,12 @@ def asgi_sandbox(fake_clock: FakeClock) -> Callable[..., tuple[Any, httpx.ASGITr
         return app.state.sandbox, httpx.ASGITransport(app=app)
 
     return build
+
+
+@pytest.fixture
+def dags_folder() -> Path:
+    """Where the example DAGs and the test DAGs were gathered for this session."""
+    return _DAGS_FOLDER
 
 
 def pytest_report_header() -> str:

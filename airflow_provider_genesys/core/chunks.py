@@ -152,7 +152,11 @@ def _require_aware(moment: datetime, field: str) -> datetime:
             f"{moment.isoformat()} has no time zone",
             "give an aware datetime or add an offset like +00:00",
         )
-    return moment.astimezone(_UTC)
+    utc = moment.astimezone(_UTC)
+    # A plain datetime: subclasses such as pendulum's (Airflow's data intervals) mis-compare after arithmetic.
+    return datetime(
+        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, tzinfo=_UTC
+    )
 
 
 def parse_duration(text: str, field: str = "chunk") -> Duration:

@@ -162,7 +162,7 @@ class GenesysEngine:
         )
         return snapshot
 
-    def log_summary(self, logger: logging.Logger | None = None) -> dict[str, Any]:
+    def log_summary(self, logger: Any = None) -> dict[str, Any]:
         """Log the summary at INFO (end of a task) and return it."""
         summary = self.summary()
         (logger or log).info(

@@ -443,3 +443,15 @@ def test_split_halves_cover_the_chunk(
     first, second = split_chunk(chunk, granularity, zone)
     assert (first.start, first.end, second.end) == (chunk.start, second.start, chunk.end)
     assert first.end in buckets
+
+
+def test_pendulum_datetimes_from_airflow_are_accepted() -> None:
+    """Airflow hands data intervals over as pendulum DateTimes."""
+    import pendulum
+
+    day = pendulum.datetime(2024, 3, 10, tz="America/New_York")
+    hourly = plan_chunks(day, day.add(days=1), "PT1H", "America/New_York")
+    daily = plan_chunks(day, day.add(days=2), "P1D", "America/New_York")
+    assert len(hourly) == 23
+    assert [c.duration.total_seconds() / 3600 for c in daily] == [23, 24]
+    assert type(hourly[0].start) is datetime

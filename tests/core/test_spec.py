@@ -50,7 +50,7 @@ def test_query_time_zone_equal_to_time_zone_is_accepted_and_dropped() -> None:
             "cut short",
         ),
         ("aggregates", {"interval_start": "2024-05-01T00:00:00"}, "interval_start", "offset"),
-        ("aggregates", {"interval_start": datetime(2024, 5, 1)}, "interval_start", ""),  # noqa: DTZ001
+        ("aggregates", {"interval_start": datetime(2024, 5, 1)}, "interval_start", ""),
         ("aggregates", {"interval_end": "2024-04-30T00:00:00+00:00"}, "interval_end", "not after"),
         ("aggregates", {"interval_end": DAY["interval_start"]}, "interval_end", "not after"),
         ("aggregates", {"chunk": "PT0H"}, "chunk", ""),
@@ -67,14 +67,22 @@ def test_query_time_zone_equal_to_time_zone_is_accepted_and_dropped() -> None:
         ("details", {"query": {"interval": "a/b"}}, "query.interval", ""),
         (
             "details",
-            {"query": {"segmentFilters": [{"type": "and", "predicates": [{"dimension": "queueID", "value": "q"}]}]}},
+            {
+                "query": {
+                    "segmentFilters": [
+                        {"type": "and", "predicates": [{"dimension": "queueID", "value": "q"}]}
+                    ]
+                }
+            },
             "query.segmentFilters",
             "queueId",
         ),
         ("jobs", {"poll_interval": 0}, "poll_interval", ""),
     ],
 )
-def test_bad_input_names_the_argument(kind: str, overrides: dict[str, Any], field: str, fragment: str) -> None:
+def test_bad_input_names_the_argument(
+    kind: str, overrides: dict[str, Any], field: str, fragment: str
+) -> None:
     with pytest.raises(GenesysConfigError) as info:
         _spec(kind, **overrides)
     assert info.value.field == field, str(info.value)
@@ -97,16 +105,21 @@ def test_validate_names_false_lets_newer_names_through() -> None:
 
 def test_aware_datetimes_are_accepted() -> None:
     spec = _spec(
-        interval_start=datetime(2024, 5, 1, tzinfo=timezone.utc), interval_end=datetime(2024, 5, 1, 2, tzinfo=timezone.utc)
+        interval_start=datetime(2024, 5, 1, tzinfo=timezone.utc),
+        interval_end=datetime(2024, 5, 1, 2, tzinfo=timezone.utc),
     )
     assert len(spec.chunks) == 2
 
 
 def test_new_york_dst_days_have_23_and_25_hourly_chunks() -> None:
     spring = _spec(
-        interval_start="2024-03-10T00:00:00-05:00", interval_end="2024-03-11T00:00:00-04:00", time_zone="America/New_York"
+        interval_start="2024-03-10T00:00:00-05:00",
+        interval_end="2024-03-11T00:00:00-04:00",
+        time_zone="America/New_York",
     )
     autumn = _spec(
-        interval_start="2024-11-03T00:00:00-04:00", interval_end="2024-11-04T00:00:00-05:00", time_zone="America/New_York"
+        interval_start="2024-11-03T00:00:00-04:00",
+        interval_end="2024-11-04T00:00:00-05:00",
+        time_zone="America/New_York",
     )
     assert (len(spring.chunks), len(autumn.chunks)) == (23, 25)

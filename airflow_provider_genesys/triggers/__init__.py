@@ -1,0 +1,1 @@
+"""Airflow triggers for Genesys Cloud analytics (deferrable operators)."""
