@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / ".demo"
 
 
-def _prepare_environment(sandbox_url: str) -> Path:
+def _prepare_environment(sandbox_url: str) -> None:
     lake = DEMO / "lake"
     home = DEMO / "airflow"
     home.mkdir(parents=True, exist_ok=True)
@@ -41,7 +41,6 @@ def _prepare_environment(sandbox_url: str) -> Path:
             ),
         }
     )
-    return lake
 
 
 def _run_dag(day: datetime) -> object:
@@ -58,6 +57,15 @@ def _run_dag(day: datetime) -> object:
     return dag.test(logical_date=day)
 
 
+def _summary(run: object) -> dict[str, object] | None:
+    """The extraction task's XCom summary (destination, manifest, records, requests, 429s)."""
+    for ti in run.get_task_instances():  # type: ignore[attr-defined]
+        if ti.task_id == "conversation_aggregates":
+            value = ti.xcom_pull(task_ids=ti.task_id)
+            return value if isinstance(value, dict) else None
+    return None
+
+
 def main() -> int:
     from airflow_provider_genesys.sandbox import SandboxConfig, SandboxServer
 
@@ -65,20 +73,25 @@ def main() -> int:
     today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     yesterday = today - timedelta(days=1)
     with SandboxServer(SandboxConfig()) as server:
-        lake = _prepare_environment(server.url)
+        _prepare_environment(server.url)
         print(
             f"Genesys Cloud sandbox on {server.url}; extracting {yesterday.date()} ({zone.key})", flush=True
         )
-        run = _run_dag(yesterday)
+        # A manual run "after" today's midnight covers the previous full day: yesterday.
+        run = _run_dag(today)
         state = getattr(run, "state", None)
-        folder = lake / "conversation_aggregates" / f"date={yesterday.date()}"
-        manifest_path = folder / "_manifest.json"
-        if state != "success" or not manifest_path.exists():
+        summary = _summary(run)
+        if state != "success" or not summary:
             print(f"The DAG run ended {state}; see the log above.", file=sys.stderr)
             return 1
+        manifest_path = Path(str(summary["manifest"]))
+        folder = manifest_path.parent
         manifest = json.loads(manifest_path.read_text())
         totals = manifest["totals"]
         stats = server.sandbox.stats()
+        print(
+            f"Interval: {manifest['interval']['start']} → {manifest['interval']['end']} ({manifest['time_zone']})"
+        )
         print(f"Output:   {folder}")
         print(f"Manifest: {manifest_path} (complete={manifest['complete']})")
         print(
