@@ -50,7 +50,9 @@ async def _naive(url: str, transport: httpx.AsyncBaseTransport | None, clock: Cl
     async with httpx.AsyncClient(base_url=url, transport=transport, timeout=60) as http:
         token = (
             await http.post(
-                "/oauth/token", data={"grant_type": "client_credentials"}, auth=("sandbox-client", "sandbox-secret")
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=("sandbox-client", "sandbox-secret"),
             )
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
@@ -147,7 +149,9 @@ def main() -> None:
     parser.add_argument("--real", action="store_true", help="real socket and real time (known limit only)")
     args = parser.parse_args()
     known = LIMIT / WINDOW * 60
-    print(f"{args.requests} requests, {WORKERS}-way concurrency, limit {LIMIT}/{WINDOW:g}s and {IN_FLIGHT} in flight")
+    print(
+        f"{args.requests} requests, {WORKERS}-way concurrency, limit {LIMIT}/{WINDOW:g}s and {IN_FLIGHT} in flight"
+    )
     print(f"theoretical minimum: {args.requests / (LIMIT / WINDOW):.1f}s")
     if args.real:
         for client in ("engine", "naive"):

@@ -37,6 +37,9 @@ class EngineSettings:
     max_attempts: int = 8
     max_retry_wait: float = 300.0
     retry_deadline: float = 900.0
+    #: Pace this fraction below ``requests_per_minute``, so scheduling and network jitter
+    #: never push a window over the server's count (2 % ≈ 200 ms of slack per 10 s at 12/s).
+    pace_margin: float = 0.02
     #: Refresh a token this long before it expires (capped at 10 % of its lifetime).
     token_refresh_margin: float = 300.0
     #: Extra random delay (0..n seconds) after a shared Retry-After pause; only ever adds time.

@@ -83,7 +83,9 @@ PauseFactory = Callable[[EngineSettings, Clock], Pause]
 
 
 def _local_limiter(settings: EngineSettings, clock: Clock) -> RateLimiter:
-    return AdaptiveRateLimiter(settings.requests_per_minute, clock, adaptive=settings.adaptive_rate)
+    return AdaptiveRateLimiter(
+        settings.requests_per_minute * (1.0 - settings.pace_margin), clock, adaptive=settings.adaptive_rate
+    )
 
 
 def _local_pause(settings: EngineSettings, clock: Clock) -> Pause:
