@@ -149,9 +149,8 @@ def main() -> None:
     parser.add_argument("--real", action="store_true", help="real socket and real time (known limit only)")
     args = parser.parse_args()
     known = LIMIT / WINDOW * 60
-    print(
-        f"{args.requests} requests, {WORKERS}-way concurrency, limit {LIMIT}/{WINDOW:g}s and {IN_FLIGHT} in flight"
-    )
+    limit = f"limit {LIMIT}/{WINDOW:g}s and {IN_FLIGHT} in flight"
+    print(f"{args.requests} requests, {WORKERS}-way concurrency, {limit}")
     print(f"theoretical minimum: {args.requests / (LIMIT / WINDOW):.1f}s")
     if args.real:
         for client in ("engine", "naive"):

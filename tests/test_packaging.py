@@ -34,7 +34,7 @@ def _airflow(venv_dir: Path, tmp_path: Path, *args: str) -> str:
         "AIRFLOW_HOME": str(tmp_path),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     }
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: PLW1510 (the return code is asserted with stderr)
         [str(venv_dir / "bin" / "airflow"), *args],
         capture_output=True,
         text=True,

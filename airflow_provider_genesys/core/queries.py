@@ -84,10 +84,13 @@ def _expect_dict(body: Any, what: str) -> dict[str, Any]:
     return body
 
 
-async def query_aggregates(engine: GenesysEngine, entity: Entity, body: dict[str, Any]) -> list[dict[str, Any]]:
+async def query_aggregates(
+    engine: GenesysEngine, entity: Entity, body: dict[str, Any]
+) -> list[dict[str, Any]]:
     """POST one aggregates query; return its ``results`` (Genesys omits the key when empty)."""
     answer = _expect_dict(
-        await engine.request("POST", entity.aggregates_path, family="aggregates", json=body), "aggregates query"
+        await engine.request("POST", entity.aggregates_path, family="aggregates", json=body),
+        "aggregates query",
     )
     results = answer.get("results") or []
     return [r for r in results if isinstance(r, dict)]
@@ -102,7 +105,8 @@ async def details_pages(
     while True:
         page_body = {**body, "paging": {"pageSize": page_size, "pageNumber": number}}
         answer = _expect_dict(
-            await engine.request("POST", entity.details_path, family="details", json=page_body), "details query"
+            await engine.request("POST", entity.details_path, family="details", json=page_body),
+            "details query",
         )
         records = [r for r in answer.get(entity.records_key) or [] if isinstance(r, dict)]
         if not records:
@@ -116,7 +120,8 @@ async def submit_job(engine: GenesysEngine, entity: Entity, body: dict[str, Any]
     """Create an async details job; never sent twice unless it provably did not arrive."""
     assert entity.jobs_path is not None
     answer = _expect_dict(
-        await engine.request("POST", entity.jobs_path, family="jobs", json=body, idempotent=False), "job creation"
+        await engine.request("POST", entity.jobs_path, family="jobs", json=body, idempotent=False),
+        "job creation",
     )
     job_id = answer.get("jobId")
     if not job_id:
@@ -131,7 +136,9 @@ async def job_status(engine: GenesysEngine, entity: Entity, job_id: str) -> dict
     )
 
 
-async def job_pages(engine: GenesysEngine, entity: Entity, job_id: str, page_size: int) -> AsyncIterator[Page]:
+async def job_pages(
+    engine: GenesysEngine, entity: Entity, job_id: str, page_size: int
+) -> AsyncIterator[Page]:
     """Yield a fulfilled job's result pages, following ``cursor`` until none comes back."""
     cursor: str | None = None
     number = 1
@@ -182,7 +189,9 @@ async def cancel_job(engine: GenesysEngine, entity: Entity, job_id: str) -> None
 async def data_availability(engine: GenesysEngine, entity: Entity) -> datetime:
     """The instant before which Genesys guarantees the data is complete in its data lake."""
     assert entity.availability_path is not None
-    answer = _expect_dict(await engine.request("GET", entity.availability_path, family="jobs"), "availability")
+    answer = _expect_dict(
+        await engine.request("GET", entity.availability_path, family="jobs"), "availability"
+    )
     raw = answer.get("dataAvailabilityDate")
     if not isinstance(raw, str):
         raise GenesysServerError("availability answered without a dataAvailabilityDate")

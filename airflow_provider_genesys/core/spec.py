@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_genesys.core.chunks import Chunk, Duration, check_granularity, parse_duration, plan_chunks
+from airflow_provider_genesys.core.chunks import (
+    Chunk,
+    Duration,
+    check_granularity,
+    parse_duration,
+    plan_chunks,
+)
 from airflow_provider_genesys.core.errors import GenesysConfigError
 from airflow_provider_genesys.core.names import (
     CONVERSATION_DETAIL_DIMENSIONS,
@@ -31,7 +37,13 @@ __all__ = ["KINDS", "ExtractionSpec", "build_spec", "iso_utc"]
 KINDS = ("aggregates", "details", "jobs")
 OUTPUT_FORMATS = ("jsonl", "parquet")
 _PAGE_LIMITS = {"details": (100, 100), "jobs": (1000, 1000), "aggregates": (0, 0)}
-_FILTER_FIELDS = ("conversationFilters", "segmentFilters", "evaluationFilters", "surveyFilters", "resolutionFilters")
+_FILTER_FIELDS = (
+    "conversationFilters",
+    "segmentFilters",
+    "evaluationFilters",
+    "surveyFilters",
+    "resolutionFilters",
+)
 _MAX_DAYS_UNFILTERED = 7
 _MAX_DAYS_FILTERED = 31
 
@@ -108,7 +120,9 @@ def _check_page_size(kind: str, page_size: Any) -> int:
     if page_size is None:
         return default
     if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= maximum:
-        raise GenesysConfigError("page_size", f"{page_size!r} is out of range", f"use a whole number from 1 to {maximum}")
+        raise GenesysConfigError(
+            "page_size", f"{page_size!r} is out of range", f"use a whole number from 1 to {maximum}"
+        )
     return page_size
 
 
@@ -116,7 +130,9 @@ def _check_query(query: Any) -> dict[str, Any]:
     if query is None:
         return {}
     if not isinstance(query, Mapping):
-        raise GenesysConfigError("query", f"expected a dict, got {type(query).__name__}", "pass the query body as a dict")
+        raise GenesysConfigError(
+            "query", f"expected a dict, got {type(query).__name__}", "pass the query body as a dict"
+        )
     body = copy.deepcopy(dict(query))
     if "interval" in body:
         raise GenesysConfigError(
@@ -146,7 +162,9 @@ def _check_aggregates(query: dict[str, Any], time_zone: str, validate_names: boo
         )
     query.pop("timeZone", None)
     if not query.get("metrics"):
-        raise GenesysConfigError("query.metrics", "no metrics given", 'list them, e.g. {"metrics": ["nOffered"]}')
+        raise GenesysConfigError(
+            "query.metrics", "no metrics given", 'list them, e.g. {"metrics": ["nOffered"]}'
+        )
     if validate_names:
         check_conversation_aggregate_query(query)
     granularity = query.get("granularity")
@@ -155,14 +173,22 @@ def _check_aggregates(query: dict[str, Any], time_zone: str, validate_names: boo
 
 def _check_details(kind: str, query: dict[str, Any], chunk: Duration, validate_names: bool) -> None:
     if "paging" in query:
-        raise GenesysConfigError("query.paging", "paging is driven by the operator", "remove it; use page_size")
+        raise GenesysConfigError(
+            "query.paging", "paging is driven by the operator", "remove it; use page_size"
+        )
     allowed = DETAIL_QUERY_FIELDS if kind == "details" else JOB_QUERY_FIELDS
     if validate_names:
         check_fields(query, allowed, "query")
-        check_names(filter_dimensions(query.get("conversationFilters"), "query.conversationFilters"),
-                    CONVERSATION_DETAIL_DIMENSIONS, "query.conversationFilters")
-        check_names(filter_dimensions(query.get("segmentFilters"), "query.segmentFilters"),
-                    SEGMENT_DETAIL_DIMENSIONS, "query.segmentFilters")
+        check_names(
+            filter_dimensions(query.get("conversationFilters"), "query.conversationFilters"),
+            CONVERSATION_DETAIL_DIMENSIONS,
+            "query.conversationFilters",
+        )
+        check_names(
+            filter_dimensions(query.get("segmentFilters"), "query.segmentFilters"),
+            SEGMENT_DETAIL_DIMENSIONS,
+            "query.segmentFilters",
+        )
     if kind == "details":
         limit = _MAX_DAYS_FILTERED if _has_filter(query) else _MAX_DAYS_UNFILTERED
         if _nominal_days(chunk) > limit:
@@ -211,7 +237,9 @@ def build_spec(
         _check_details(kind, body, step, validate_names)
     for name, value in (("poll_interval", poll_interval), ("job_timeout", job_timeout)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise GenesysConfigError(name, f"{value!r} must be a positive number of seconds", "give seconds > 0")
+            raise GenesysConfigError(
+                name, f"{value!r} must be a positive number of seconds", "give seconds > 0"
+            )
     return ExtractionSpec(
         kind=kind,
         entity=ENTITIES[entity],

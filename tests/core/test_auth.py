@@ -87,7 +87,9 @@ async def test_a_second_401_is_not_retried_again(registry: ClientRegistry) -> No
             calls["token"] += 1
             return httpx.Response(200, json={"access_token": f"t{calls['token']}", "expires_in": 3600})
         calls["api"] += 1
-        return httpx.Response(401, json={"message": "Authentication required", "code": "authentication.required"})
+        return httpx.Response(
+            401, json={"message": "Authentication required", "code": "authentication.required"}
+        )
 
     engine = make_engine("http://mock", registry, transport=httpx.MockTransport(handler))
     with pytest.raises(GenesysAuthError) as info:
@@ -97,7 +99,9 @@ async def test_a_second_401_is_not_retried_again(registry: ClientRegistry) -> No
     assert info.value.attempts == 2
 
 
-async def test_bad_secret_names_connection_and_host_never_the_secret(sandbox: Any, registry: ClientRegistry) -> None:
+async def test_bad_secret_names_connection_and_host_never_the_secret(
+    sandbox: Any, registry: ClientRegistry
+) -> None:
     secret = "wrong-secret-5f1e"
     engine = make_engine(sandbox.url, registry, secret=secret)
     with pytest.raises(GenesysAuthError) as info:
@@ -123,7 +127,10 @@ async def test_token_request_uses_basic_auth_and_form_body(registry: ClientRegis
     assert token.value == "abc"
     request = seen[0]
     assert str(request.url) == "https://login.mypurecloud.ie/oauth/token"
-    assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"sandbox-client:sandbox-secret").decode()
+    assert (
+        request.headers["Authorization"]
+        == "Basic " + base64.b64encode(b"sandbox-client:sandbox-secret").decode()
+    )
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert request.content == b"grant_type=client_credentials"
     assert "abc" not in repr(token)
