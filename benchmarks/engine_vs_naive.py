@@ -13,7 +13,8 @@ run: wall time ÷ theoretical minimum (requests ÷ allowed rate), requests sent 
 By default the run is in *virtual time*: the sandbox runs in-process and shares a fake
 clock with both clients, so every figure is exact and the whole run takes seconds.
 ``--real`` runs the known-limit scenario over a real loopback socket in real time
-(about 90 s per client).
+(about 90 s per client), and adds a client paced by the ``aiolimiter`` library (leaky
+bucket at the known limit) when it is installed (``pip install aiolimiter``).
 
     python benchmarks/engine_vs_naive.py [--real] [--requests 1000]
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import random
 import sys
 from collections.abc import Callable
@@ -72,6 +74,36 @@ async def _naive(url: str, transport: httpx.AsyncBaseTransport | None, clock: Cl
                     await clock.sleep(wait + rng.uniform(0, 1))
 
         await asyncio.gather(*(worker() for _ in range(WORKERS)))
+
+
+async def _library_limiter(url: str, n: int) -> None:
+    """``aiolimiter`` (leaky bucket) at the known limit, 8 in flight, per-worker Retry-After sleeps."""
+    from aiolimiter import AsyncLimiter
+
+    limiter = AsyncLimiter(LIMIT, WINDOW)
+    in_flight = asyncio.Semaphore(IN_FLIGHT)
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        token = (
+            await http.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=("sandbox-client", "sandbox-secret"),
+            )
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        rng = random.Random(1)
+        workers = asyncio.Semaphore(WORKERS)
+
+        async def one() -> None:
+            async with workers:
+                while True:
+                    async with in_flight, limiter:
+                        response = await http.post(PATH, json=BODY, headers=headers)
+                    if response.status_code != 429:
+                        return
+                    await asyncio.sleep(float(response.headers.get("Retry-After", "1")) + rng.uniform(0, 1))
+
+        await asyncio.gather(*(one() for _ in range(n)))
 
 
 async def _engine(
@@ -138,6 +170,8 @@ def _real(client: str, n: int, rpm: float) -> dict[str, Any]:
         start = clock.monotonic()
         if client == "naive":
             asyncio.run(_naive(server.url, None, clock, n))
+        elif client == "aiolimiter":
+            asyncio.run(_library_limiter(server.url, n))
         else:
             asyncio.run(_engine(server.url, None, clock, n, rpm))
         return _report(f"real/{client}", server.sandbox.stats(), clock.monotonic() - start, n)
@@ -153,7 +187,10 @@ def main() -> None:
     print(f"{args.requests} requests, {WORKERS}-way concurrency, {limit}")
     print(f"theoretical minimum: {args.requests / (LIMIT / WINDOW):.1f}s")
     if args.real:
-        for client in ("engine", "naive"):
+        clients = ["engine", "naive"]
+        if importlib.util.find_spec("aiolimiter") is not None:
+            clients.append("aiolimiter")
+        for client in clients:
             _real(client, args.requests, known)
         return
     scenarios = [("known-limit", 0.0, known), ("penalty-2s", 2.0, known), ("rpm-2x-adaptive", 0.0, 2 * known)]

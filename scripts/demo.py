@@ -89,9 +89,8 @@ def main() -> int:
         manifest = json.loads(manifest_path.read_text())
         totals = manifest["totals"]
         stats = server.sandbox.stats()
-        print(
-            f"Interval: {manifest['interval']['start']} → {manifest['interval']['end']} ({manifest['time_zone']})"
-        )
+        interval = manifest["interval"]
+        print(f"Interval: {interval['start']} → {interval['end']} ({manifest['time_zone']})")
         print(f"Output:   {folder}")
         print(f"Manifest: {manifest_path} (complete={manifest['complete']})")
         print(

@@ -23,6 +23,10 @@ from airflow_provider_genesys.core.errors import GenesysConfigError
 from airflow_provider_genesys.core.names import (
     CONVERSATION_DETAIL_DIMENSIONS,
     DETAIL_QUERY_FIELDS,
+    FLOW_AGGREGATE_DIMENSIONS,
+    FLOW_AGGREGATE_METRICS,
+    USER_AGGREGATE_DIMENSIONS,
+    USER_AGGREGATE_METRICS,
     JOB_QUERY_FIELDS,
     SEGMENT_DETAIL_DIMENSIONS,
     check_conversation_aggregate_query,
@@ -152,7 +156,24 @@ def _has_filter(query: Mapping[str, Any]) -> bool:
     return any(query.get(name) for name in _FILTER_FIELDS)
 
 
-def _check_aggregates(query: dict[str, Any], time_zone: str, validate_names: bool) -> Duration | None:
+_OTHER_ENTITY_NAMES = {
+    "users": (USER_AGGREGATE_METRICS, USER_AGGREGATE_DIMENSIONS),
+    "flows": (FLOW_AGGREGATE_METRICS, FLOW_AGGREGATE_DIMENSIONS),
+}
+
+
+def _check_aggregate_names(query: dict[str, Any], entity: str) -> None:
+    if entity == "conversations":
+        check_conversation_aggregate_query(query)
+        return
+    metrics, dimensions = _OTHER_ENTITY_NAMES[entity]
+    check_names(query.get("metrics"), metrics, "query.metrics")
+    check_names(query.get("groupBy"), dimensions, "query.groupBy")
+
+
+def _check_aggregates(
+    query: dict[str, Any], time_zone: str, validate_names: bool, entity: str = "conversations"
+) -> Duration | None:
     zone_in_query = query.get("timeZone")
     if zone_in_query is not None and zone_in_query != time_zone:
         raise GenesysConfigError(
@@ -166,7 +187,7 @@ def _check_aggregates(query: dict[str, Any], time_zone: str, validate_names: boo
             "query.metrics", "no metrics given", 'list them, e.g. {"metrics": ["nOffered"]}'
         )
     if validate_names:
-        check_conversation_aggregate_query(query)
+        _check_aggregate_names(query, entity)
     granularity = query.get("granularity")
     return parse_duration(granularity, "query.granularity") if granularity else None
 
@@ -230,10 +251,14 @@ def build_spec(
     size = _check_page_size(kind, page_size)
     granularity = None
     if kind == "aggregates":
-        granularity = _check_aggregates(body, time_zone, validate_names)
+        granularity = _check_aggregates(body, time_zone, validate_names, entity)
         if granularity is not None:
             check_granularity(chunks, granularity, time_zone)
     else:
+        if ENTITIES[entity].details_path is None:
+            raise GenesysConfigError(
+                "entity", f"{entity} has no {kind} extraction in this provider", "use entity='conversations'"
+            )
         _check_details(kind, body, step, validate_names)
     for name, value in (("poll_interval", poll_interval), ("job_timeout", job_timeout)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:

@@ -240,3 +240,66 @@ def test_killed_try_resumes_without_refetching(sandbox_factory: Any, tmp_path: P
     for chunk in reference["chunks"]:
         assert (out / chunk["path"]).read_bytes() == (clean / chunk["path"]).read_bytes()
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in clean.iterdir())
+
+
+def test_aggregates_result_cap_splits_on_bucket_boundaries(
+    sandbox_factory: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = sandbox_factory(rate=0, result_cap=60)
+    caplog.set_level("WARNING", logger="airflow_provider_genesys.extract")
+    query = {"metrics": METRICS, "granularity": "PT15M", "groupBy": ["queueId", "mediaType"]}
+    result = run_extraction(
+        server.url,
+        tmp_path,
+        "aggregates",
+        engine_settings=FAST,
+        interval_start=UTC_DAY[0],
+        interval_end="2024-05-01T16:00:00+00:00",
+        chunk="PT4H",
+        query=query,
+    )
+    stats = server.sandbox.stats()
+    assert stats["requests"]["aggregates"]["400"] >= 1
+    assert "splitting it into" in caplog.text
+    assert len(result.manifest["chunks"]) == 4
+    assert sum(c["requests"] for c in result.manifest["chunks"]) > 4
+    truth = _truth(server, UTC_DAY[0], "2024-05-01T16:00:00+00:00")
+    assert metric_totals(read_records(tmp_path)) == truth_totals(truth)
+
+
+def test_one_bucket_over_the_cap_fails_naming_the_argument(sandbox_factory: Any, tmp_path: Path) -> None:
+    from airflow_provider_genesys.core.errors import GenesysConfigError
+
+    server = sandbox_factory(rate=0, result_cap=3)
+    with pytest.raises(GenesysConfigError) as info:
+        run_extraction(
+            server.url,
+            tmp_path,
+            "aggregates",
+            engine_settings=FAST,
+            interval_start=UTC_DAY[0],
+            interval_end="2024-05-01T02:00:00+00:00",
+            chunk="PT1H",
+            query={"metrics": ["nOffered"], "granularity": "PT1H", "groupBy": ["queueId"]},
+        )
+    assert info.value.field == "query.granularity"
+    assert "over its limit" in str(info.value) and "single PT1H bucket" in str(info.value)
+    assert json.loads((tmp_path / "_manifest.json").read_text())["complete"] is False
+
+
+def test_job_result_cap_splits_the_interval(sandbox_factory: Any, tmp_path: Path) -> None:
+    server = sandbox_factory(rate=0, job_delay=0.05, job_result_cap=700)
+    result = run_extraction(
+        server.url,
+        tmp_path,
+        "jobs",
+        engine_settings=FAST,
+        interval_start=UTC_DAY[0],
+        interval_end=UTC_DAY[1],
+        chunk="P1D",
+        poll_interval=0.05,
+    )
+    ids = [r["conversationId"] for r in read_records(tmp_path)]
+    assert sorted(ids) == _truth(server, *UTC_DAY)["conversation_ids"]
+    assert len(result.manifest["chunks"]) == 1
+    assert server.sandbox.stats()["jobs_created"] >= 4

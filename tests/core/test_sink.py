@@ -6,15 +6,12 @@ import gzip
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import tracemalloc
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -662,72 +659,22 @@ def test_folder_filesystems_publish_through_a_temporary_and_a_rename(
 
 
 # --- S3 through moto_server -----------------------------------------------------------------------
+from tests.moto_support import moto_s3
 
 BUCKET = "genesys-sink-tests"
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-west-2",
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_up(url: str, server: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"moto_server exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"moto_server did not answer at {url}")
 
 
 @pytest.fixture(scope="module")
 def s3_fs() -> Iterator[Any]:
-    boto3 = pytest.importorskip("boto3")
+    pytest.importorskip("boto3")
     s3fs = pytest.importorskip("s3fs")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in AWS_ENV.items():
-            env.setenv(name, value)
-        env.delenv("AWS_PROFILE", raising=False)
-        server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    with moto_s3(BUCKET) as url:
+        yield s3fs.S3FileSystem(
+            key="testing",
+            secret="testing",
+            client_kwargs={"endpoint_url": url, "region_name": "us-west-2"},
+            skip_instance_cache=True,
         )
-        try:
-            wait_until_up(url, server)
-            boto3.client("s3", endpoint_url=url, region_name="us-west-2").create_bucket(
-                Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-            )
-            yield s3fs.S3FileSystem(
-                key="testing",
-                secret="testing",
-                client_kwargs={"endpoint_url": url, "region_name": "us-west-2"},
-                skip_instance_cache=True,
-            )
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
 
 
 @pytest.fixture

@@ -123,3 +123,14 @@ def test_new_york_dst_days_have_23_and_25_hourly_chunks() -> None:
         time_zone="America/New_York",
     )
     assert (len(spring.chunks), len(autumn.chunks)) == (23, 25)
+
+
+def test_users_and_flows_aggregates_use_their_own_name_lists() -> None:
+    spec = _spec(entity="users", query={"metrics": ["tAgentRoutingStatus"], "granularity": "PT30M"})
+    assert spec.entity.aggregates_path == "/api/v2/analytics/users/aggregates/query"
+    with pytest.raises(GenesysConfigError, match="^query.metrics: "):
+        _spec(entity="users", query={"metrics": ["nOffered"], "granularity": "PT30M"})
+    flows = _spec(entity="flows", query={"metrics": ["nFlow"], "granularity": "PT30M"})
+    assert flows.entity.aggregates_path == "/api/v2/analytics/flows/aggregates/query"
+    with pytest.raises(GenesysConfigError, match="^entity: users has no details extraction"):
+        _spec("details", entity="users")

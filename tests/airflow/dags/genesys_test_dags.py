@@ -54,3 +54,14 @@ with DAG("test_genesys_job_late", schedule=None, start_date=START, catchup=False
         interval_end=os.environ.get("GENESYS_TEST_LATE_END", DAY["interval_end"]),
         chunk="PT1H",
     )
+
+with DAG("test_genesys_s3", schedule=None, start_date=START, catchup=False):
+    GenesysConversationAggregatesOperator(
+        task_id="agg",
+        destination="s3://genesys-lake/conversation_aggregates/date={{ ds }}/",
+        destination_conn_id="lake_s3",
+        interval_start="{{ logical_date }}",
+        interval_end="{{ logical_date + macros.timedelta(hours=3) }}",
+        query={"metrics": METRICS, "granularity": "PT30M", "groupBy": ["queueId"]},
+        output_format=os.environ.get("GENESYS_TEST_FORMAT", "jsonl"),
+    )
