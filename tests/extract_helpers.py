@@ -16,19 +16,10 @@ from airflow_provider_genesys.core.extract import Extraction, ExtractionResult
 from airflow_provider_genesys.core.sink import Destination
 from airflow_provider_genesys.core.spec import build_spec
 from airflow_provider_genesys.core.state import ClientRegistry
+from airflow_provider_genesys.sandbox.data import METRICS as SANDBOX_METRICS
 from tests.helpers import make_engine
 
-METRICS = [
-    "nOffered",
-    "nConnected",
-    "nTransferred",
-    "tHandle",
-    "tTalk",
-    "tAcw",
-    "tWait",
-    "tAnswered",
-    "tAbandon",
-]
+METRICS = list(SANDBOX_METRICS)
 
 
 def local_destination(folder: Path) -> Destination:

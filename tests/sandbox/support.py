@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from airflow_provider_genesys.sandbox import SandboxServer
+from airflow_provider_genesys.sandbox.data import METRICS as SANDBOX_METRICS
 
 CLIENT_ID = "sandbox-client"
 CLIENT_SECRET = "sandbox-secret"
@@ -19,17 +20,7 @@ JOBS = "/api/v2/analytics/conversations/details/jobs"
 AVAILABILITY = f"{JOBS}/availability"
 DAY = "2024-05-01T00:00:00.000Z/2024-05-02T00:00:00.000Z"
 HOUR = "2024-05-01T10:00:00.000Z/2024-05-01T11:00:00.000Z"
-METRICS = [
-    "nOffered",
-    "nConnected",
-    "nTransferred",
-    "tHandle",
-    "tTalk",
-    "tAcw",
-    "tWait",
-    "tAnswered",
-    "tAbandon",
-]
+METRICS = list(SANDBOX_METRICS)
 AGENT_METRICS = {"nConnected", "tAnswered", "tTalk", "tAcw", "tHandle", "nTransferred"}
 QUEUE_METRICS = {"nOffered", "tWait", "tAbandon"}
 TIMESTAMP = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"

@@ -12,20 +12,11 @@ from airflow_provider_genesys.operators.analytics import (
     GenesysConversationDetailsJobOperator,
     GenesysConversationDetailsOperator,
 )
+from airflow_provider_genesys.sandbox.data import METRICS as SANDBOX_METRICS
 
 OUT = os.environ.get("GENESYS_TEST_OUT", "/tmp/genesys-test-out")
 START = pendulum.datetime(2024, 5, 1, tz="UTC")
-METRICS = [
-    "nOffered",
-    "nConnected",
-    "nTransferred",
-    "tHandle",
-    "tTalk",
-    "tAcw",
-    "tWait",
-    "tAnswered",
-    "tAbandon",
-]
+METRICS = list(SANDBOX_METRICS)
 DAY = {"interval_start": "2024-05-01T00:00:00+00:00", "interval_end": "2024-05-02T00:00:00+00:00"}
 
 with DAG("test_genesys_aggregates", schedule=None, start_date=START, catchup=False):
