@@ -300,8 +300,20 @@ class GenesysConversationDetailsJobOperator(GenesysExtractOperator):
         """Resume after the trigger: fail on its error, else read every job into files."""
         if not event or event.get("status") != "success":
             message = (event or {}).get("message", "the trigger ended without an event")
+            self._cancel(context, [str(j) for j in (event or {}).get("job_ids") or []])
             raise AirflowException(f"Genesys analytics jobs did not finish: {message}")
         return self._collect(context)
+
+    def _cancel(self, context: Any, job_ids: list[str]) -> None:
+        """Cancel jobs the trigger gave up on, so none keeps running in the org."""
+        if not job_ids:
+            return
+        extraction = self._extraction = self.make_extraction(context)
+        extraction.active_jobs.update(job_ids)
+        try:
+            self._run(extraction, extraction.cancel_active_jobs())
+        except AirflowException as exc:
+            self.log.warning("Could not cancel Genesys job(s) %s: %s", ", ".join(job_ids), exc)
 
     def _collect(self, context: Any) -> dict[str, Any]:
         extraction = self._extraction = self.make_extraction(context)

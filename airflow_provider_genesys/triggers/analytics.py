@@ -21,7 +21,7 @@ class GenesysDetailsJobTrigger(BaseTrigger):
     Serialises to plain JSON: job ids, connection id, poll interval, an absolute deadline
     (epoch seconds, so a triggerer restart does not extend it) and the entity name.
     The event is ``{"status": "success", "jobs": {id: state}}`` or
-    ``{"status": "error", "message": ...}``.
+    ``{"status": "error", "message": ..., "job_ids": [...]}`` (the operator then cancels them).
     """
 
     def __init__(
@@ -71,7 +71,7 @@ class GenesysDetailsJobTrigger(BaseTrigger):
             states = {job_id: str(status.get("state")) for job_id, status in statuses.items()}
             yield TriggerEvent({"status": "success", "jobs": states})
         except (GenesysError, TimeoutError) as exc:
-            yield TriggerEvent({"status": "error", "message": str(exc), "jobs": {}})
+            yield TriggerEvent({"status": "error", "message": str(exc), "job_ids": self.job_ids})
         finally:
             if engine is not None:
                 await engine.aclose()

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from airflow_provider_genesys.core.state import ClientRegistry
 from airflow_provider_genesys.operators.analytics import GenesysConversationDetailsJobOperator
 from airflow_provider_genesys.triggers.analytics import GenesysDetailsJobTrigger
@@ -65,6 +67,28 @@ def test_trigger_reports_an_error_at_its_deadline(sandbox_factory: Any, genesys_
     event = _first_event(GenesysDetailsJobTrigger([job_id], "genesys_cloud_default", 0.1, time.time() + 0.3))
     assert event["status"] == "error"
     assert job_id in event["message"] and "job_timeout" in event["message"]
+    assert event["job_ids"] == [job_id]
+
+
+def test_operator_cancels_jobs_the_trigger_gave_up_on(
+    sandbox_factory: Any, genesys_conn: Any, tmp_path: Path
+) -> None:
+    from airflow.sdk.exceptions import AirflowException
+
+    server = sandbox_factory(rate=0, job_delay=60)
+    genesys_conn(server)
+    job_id = _submit(server)
+    op = GenesysConversationDetailsJobOperator(
+        task_id="job",
+        destination=str(tmp_path),
+        interval_start="2024-05-01T00:00:00+00:00",
+        interval_end="2024-05-02T00:00:00+00:00",
+        deferrable=True,
+    )
+    event = {"status": "error", "message": "job(s) still running", "job_ids": [job_id]}
+    with pytest.raises(AirflowException, match="did not finish: job\\(s\\) still running"):
+        op.execute_complete({"run_id": "r"}, event)
+    assert server.sandbox.jobs.status(server.sandbox.jobs.get(job_id))["state"] == "CANCELLED"
 
 
 def test_on_kill_cancels_the_running_jobs(sandbox_factory: Any, genesys_conn: Any, tmp_path: Path) -> None:
