@@ -226,7 +226,7 @@ async def test_dropped_connections_are_retried(sandbox_factory: Any, registry: C
 async def test_job_creation_that_timed_out_is_not_sent_twice(
     sandbox_factory: Any, registry: ClientRegistry
 ) -> None:
-    server = sandbox_factory(rate=0, slow_seconds=1.5)
+    server = sandbox_factory(rate=0, slow_seconds=2.0)  # 10× the timeout
     server.sandbox.inject_fault("slow", count=1, endpoint="jobs.create")
     engine = make_engine(server.url, registry, timeout=0.2)
     with pytest.raises(GenesysTransportError) as info:

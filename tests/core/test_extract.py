@@ -303,3 +303,69 @@ def test_job_result_cap_splits_the_interval(sandbox_factory: Any, tmp_path: Path
     assert sorted(ids) == _truth(server, *UTC_DAY)["conversation_ids"]
     assert len(result.manifest["chunks"]) == 1
     assert server.sandbox.stats()["jobs_created"] >= 4
+
+
+def test_short_pages_are_followed_and_the_shortfall_reported(
+    sandbox: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="airflow_provider_genesys.extract")
+    sandbox.sandbox.inject_fault("short", count=2, endpoint="details")
+    result = run_extraction(
+        sandbox.url,
+        tmp_path,
+        "details",
+        engine_settings=FAST,
+        interval_start=UTC_DAY[0],
+        interval_end=UTC_DAY[1],
+        chunk="P1D",
+    )
+    ids = [r["conversationId"] for r in read_records(tmp_path)]
+    assert sorted(ids) == _truth(sandbox, *UTC_DAY)["conversation_ids"]
+    hits = result.manifest["chunks"][0]["total_hits"]
+    assert hits > len(ids)
+    assert (
+        f"totalHits said {hits} but {len(ids)} record(s) were read ({hits - len(ids)} short)" in caplog.text
+    )
+
+
+def test_jobs_wait_for_data_availability_when_asked(sandbox_factory: Any, tmp_path: Path) -> None:
+    from datetime import timedelta, timezone
+
+    server = sandbox_factory(rate=0, job_delay=0.05, availability_lag=3600)
+    end = datetime.now(timezone.utc) - timedelta(seconds=3600) + timedelta(seconds=0.6)
+    start = end - timedelta(minutes=30)
+    result = run_extraction(
+        server.url,
+        tmp_path,
+        "jobs",
+        engine_settings=FAST,
+        interval_start=start.isoformat(),
+        interval_end=end.isoformat(),
+        chunk="PT30M",
+        poll_interval=0.2,
+        wait_for_availability=True,
+        job_timeout=30,
+    )
+    assert result.manifest["complete"] is True
+    assert server.sandbox.stats()["requests"]["jobs.availability"]["200"] >= 2
+
+
+def test_jobs_refuse_an_interval_past_data_availability(sandbox_factory: Any, tmp_path: Path) -> None:
+    from datetime import timedelta, timezone
+
+    from airflow_provider_genesys.core.errors import GenesysDataNotAvailableError
+
+    server = sandbox_factory(rate=0, availability_lag=3600)
+    end = datetime.now(timezone.utc).replace(microsecond=0)
+    with pytest.raises(GenesysDataNotAvailableError, match="wait_for_availability=True"):
+        run_extraction(
+            server.url,
+            tmp_path,
+            "jobs",
+            engine_settings=FAST,
+            interval_start=(end - timedelta(hours=1)).isoformat(),
+            interval_end=end.isoformat(),
+            chunk="PT1H",
+        )
+    assert server.sandbox.stats()["jobs_created"] == 0
+    assert json.loads((tmp_path / "_manifest.json").read_text())["complete"] is False
