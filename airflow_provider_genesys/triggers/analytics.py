@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -52,7 +53,11 @@ class GenesysDetailsJobTrigger(BaseTrigger):
         )
 
     async def _config(self) -> ConnectionConfig:
-        conn = await BaseHook.aget_connection(self.genesys_conn_id)
+        getter = getattr(BaseHook, "aget_connection", None)  # async lookup: task SDK ≥ 1.1 (Airflow 3.1)
+        if getter is not None:
+            conn = await getter(self.genesys_conn_id)
+        else:  # pragma: no cover - Airflow 3.0
+            conn = await asyncio.to_thread(BaseHook.get_connection, self.genesys_conn_id)
         return ConnectionConfig.from_fields(
             self.genesys_conn_id,
             login=conn.login,
