@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -67,6 +68,8 @@ def _summary(run: object) -> dict[str, object] | None:
 
 
 def main() -> int:
+    # Airflow 3.3 imports Starlette's deprecated test client; the warning is not ours to fix.
+    warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
     from airflow_provider_genesys.sandbox import SandboxConfig, SandboxServer
 
     zone = ZoneInfo(os.environ.get("GENESYS_ORG_TIME_ZONE", "UTC"))
