@@ -25,6 +25,7 @@ from airflow_provider_genesys.core.errors import (
     GenesysConfigError,
     GenesysDataNotAvailableError,
     GenesysJobError,
+    GenesysNotFoundError,
     GenesysResultCapError,
 )
 from airflow_provider_genesys.core.queries import (
@@ -399,6 +400,21 @@ class Extraction:
                 )
             await self.engine.clock.sleep(self.spec.poll_interval)
 
+    async def _reused_job_status(self, job_id: str) -> dict[str, Any] | None:
+        """Status of a job submitted earlier (deferral or an earlier try); None if it is gone."""
+        try:
+            status = await job_status(self.engine, self.spec.entity, job_id)
+        except GenesysNotFoundError:
+            self.log.warning("Job %s from an earlier attempt no longer exists: submitting a new one", job_id)
+            return None
+        if str(status.get("state", "")).upper() in ("EXPIRED", "CANCELLED"):
+            self.log.warning(
+                "Job %s from an earlier attempt is %s: submitting a new one", job_id, status["state"]
+            )
+            return None
+        self.active_jobs.add(job_id)
+        return status
+
     async def _jobs(
         self,
         chunk: Chunk,
@@ -407,10 +423,16 @@ class Extraction:
         counters: _Counters,
         job_id: str | None,
     ) -> None:
+        status: dict[str, Any] | None = None
+        if job_id is not None:
+            status = await self._reused_job_status(job_id)
+            if status is None:
+                job_id = None
         if job_id is None:
             counters.requests += 1
             job_id = await self._submit(part)
-        status = await self.wait_job(job_id)
+        if status is None or str(status.get("state", "")).upper() not in TERMINAL_JOB_STATES:
+            status = await self.wait_job(job_id)
         state = str(status.get("state", "")).upper()
         message = status.get("errorMessage")
         if state == "FAILED" and message and any(m in str(message).lower() for m in _JOB_CAP_MARKERS):

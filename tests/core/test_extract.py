@@ -369,3 +369,45 @@ def test_jobs_refuse_an_interval_past_data_availability(sandbox_factory: Any, tm
         )
     assert server.sandbox.stats()["jobs_created"] == 0
     assert json.loads((tmp_path / "_manifest.json").read_text())["complete"] is False
+
+
+def test_jobs_of_an_earlier_try_are_reused_or_replaced_when_gone(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """A try killed after submitting reuses its job; an expired one is submitted again."""
+    import asyncio
+
+    from airflow_provider_genesys.core.clock import SystemClock
+    from airflow_provider_genesys.core.extract import Extraction
+    from airflow_provider_genesys.core.spec import build_spec
+    from airflow_provider_genesys.core.state import ClientRegistry
+    from tests.extract_helpers import local_destination
+    from tests.helpers import make_engine
+
+    server = sandbox_factory(rate=0, job_delay=0.05)
+    args: dict[str, Any] = {
+        "interval_start": UTC_DAY[0],
+        "interval_end": UTC_DAY[1],
+        "chunk": "PT12H",
+        "poll_interval": 0.05,
+        "run_id": "run-J",
+    }
+
+    async def submit_then_die() -> dict[str, str]:
+        engine = make_engine(server.url, ClientRegistry(SystemClock()))
+        extraction = Extraction(engine, local_destination(tmp_path), build_spec("jobs", **args))
+        try:
+            return await extraction.submit_jobs(await extraction.prepare())
+        finally:
+            await engine.aclose()
+
+    jobs = asyncio.run(submit_then_die())
+    assert server.sandbox.stats()["jobs_created"] == 2
+    server.sandbox.set_job_state(sorted(jobs.values())[0], "EXPIRED")
+    result = run_extraction(server.url, tmp_path, "jobs", engine_settings=FAST, try_number=2, **args)
+    assert server.sandbox.stats()["jobs_created"] == 3  # one reused, one expired and replaced
+    assert result.manifest["complete"] is True and "jobs" not in result.manifest
+    assert (
+        sorted(r["conversationId"] for r in read_records(tmp_path))
+        == _truth(server, *UTC_DAY)["conversation_ids"]
+    )
