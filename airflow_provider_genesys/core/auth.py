@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from airflow_provider_genesys.core.clock import Clock
-from airflow_provider_genesys.core.errors import GenesysAuthError, GenesysConfigError
+from airflow_provider_genesys.core.errors import GenesysAuthError, GenesysConfigError, error_from_response
 
 __all__ = ["ClientCredentials", "Token", "TokenCache", "fetch_token"]
 
@@ -73,6 +73,14 @@ async def fetch_token(
         timeout=timeout,
     )
     body = _json_or_none(response)
+    if response.status_code == 429 or response.status_code >= 500:
+        raise error_from_response(
+            response.status_code,
+            body if body is not None else response.text,
+            correlation_id=response.headers.get("ININ-Correlation-Id"),
+            method="POST",
+            path=response.request.url.path,
+        )
     if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
         raise _auth_error(response, body, label)
     try:
@@ -155,6 +163,8 @@ class TokenCache:
                 owner = self._inflight is None
                 if owner:
                     self._inflight = concurrent.futures.Future()
+                    # RUNNING: a cancelled waiter can no longer cancel the shared future for everyone.
+                    self._inflight.set_running_or_notify_cancel()
                 future = self._inflight
             assert future is not None
             if owner:
@@ -183,9 +193,11 @@ class TokenCache:
             token = Token(value, self._clock.monotonic() + lifetime - margin, self._generation)
             self._token = token
             listeners = list(self._listeners)
-        for listener in listeners:
-            listener(value)
-        self._finish(future, token)
+        try:
+            for listener in listeners:
+                listener(value)
+        finally:
+            self._finish(future, token)
         return token
 
     def _finish(
@@ -196,6 +208,8 @@ class TokenCache:
     ) -> None:
         with self._lock:
             self._inflight = None
+        if future.done():
+            return
         if exc is not None:
             future.set_exception(exc)
         else:

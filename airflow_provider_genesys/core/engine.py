@@ -114,6 +114,9 @@ class GenesysEngine:
         self._http: httpx.AsyncClient | None = None
         self._http_loop: asyncio.AbstractEventLoop | None = None
         self._missing_retry_after_streak = 0
+        #: Requests this engine sent and 429s it received (the client-wide counts are in ``summary()``).
+        self.sent = 0
+        self.rate_limited = 0
 
     @property
     def client_id(self) -> str:
@@ -140,6 +143,19 @@ class GenesysEngine:
         call = _Call(method.upper(), path, family, idempotent, json, params, authenticated=True, paced=True)
         async with self.pools[family]:
             return await self._run(call)
+
+    def detached(self, timeout: float | None = None) -> GenesysEngine:
+        """The same client with its own token, pace, pause and pools, for use from another thread
+        while this engine's event loop is blocked (e.g. ``on_kill`` inside a signal handler)."""
+        settings = self.settings.with_overrides(timeout=timeout) if timeout else self.settings
+        return GenesysEngine(
+            self.endpoints,
+            self._credentials,
+            settings,
+            registry=ClientRegistry(self.clock),
+            transport=self._transport,
+            label=self.label,
+        )
 
     async def token(self) -> Token:
         """A valid token for this client (single flight); used by ``test_connection``."""
@@ -258,18 +274,21 @@ class GenesysEngine:
                 return
 
     async def _attempt(self, call: _Call) -> Any:
-        await self._await_turn(call)
-        call.attempts += 1
         headers = {"User-Agent": _USER_AGENT, "Accept": "application/json"}
         token: Token | None = None
         if call.authenticated:
+            # The token first: waiting for a refresh after taking a slot would send late, in a burst,
+            # and possibly inside a pause that began meanwhile.
             token = await self.token()
             headers["Authorization"] = f"Bearer {token.value}"
+        await self._await_turn(call)
+        call.attempts += 1
         now = self.clock.monotonic()
         if call.first_send is None:
             call.first_send = now
         if call.paced:
             self.state.stats.sent(now)
+            self.sent += 1
         try:
             response = await self._client().request(
                 call.method,
@@ -304,6 +323,7 @@ class GenesysEngine:
         correlation_id = response.headers.get("ININ-Correlation-Id")
         if call.paced:
             self.state.stats.answered(status)
+            self.rate_limited += status == 429
         log.debug(
             "%s %s -> %d (attempt %d, correlation_id=%s)",
             call.method,
@@ -372,11 +392,14 @@ class GenesysEngine:
     def _throttled(
         self, call: _Call, decision: RetryDecision, error: GenesysAPIError, retry_after: float | None
     ) -> Any:
-        self.state.limiter.on_throttled()
         if retry_after is None:
             retry_after = self.settings.missing_retry_after * (2 ** min(self._missing_retry_after_streak, 6))
             self._missing_retry_after_streak += 1
-        self._pause(call, error, retry_after)
+        try:
+            self._pause(call, error, retry_after)
+        finally:
+            # After the pause is set, so one episode (all requests sent before it ends) slows us once.
+            self.state.limiter.on_throttled()
         raise _RetryAttempt(decision, error, 0.0)
 
     def _pause(self, call: _Call, error: GenesysAPIError, retry_after: float) -> None:
@@ -384,6 +407,9 @@ class GenesysEngine:
         if retry_after > self.settings.max_retry_wait:
             if isinstance(error, GenesysRateLimitError):
                 error.retry_after = retry_after
+            else:
+                error.message += f" (Retry-After {retry_after:g}s is longer than max_retry_wait)"
+                error.args = (error.message,)
             raise self._final(error, call)
         until = self.state.pause.pause_for(retry_after)
         self.state.limiter.defer_until(until)

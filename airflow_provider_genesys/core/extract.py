@@ -66,6 +66,7 @@ class _Counters:
     records: int = 0
     read: int = 0
     total_hits: int | None = None
+    skipped: int = 0
     seen: set[str] = field(default_factory=set)
 
 
@@ -75,6 +76,11 @@ class ExtractionResult:
 
     manifest: dict[str, Any]
     summary: dict[str, Any]
+
+
+def _is_cap_message(message: Any) -> bool:
+    """Whether a FAILED job's errorMessage says its result was over the cap (so: split)."""
+    return bool(message) and any(marker in str(message).lower() for marker in _JOB_CAP_MARKERS)
 
 
 def _parse_start(value: Any) -> datetime | None:
@@ -107,7 +113,8 @@ class Extraction:
         self.active_jobs: set[str] = set()
         self.jobs: dict[str, str] = {}
         self._manifest_lock = asyncio.Lock()
-        self._start_summary: dict[str, Any] = {}
+        self._start_counts = (0, 0)
+        self._jobs_from_earlier_try = False
 
     # -- phases --------------------------------------------------------------------------
 
@@ -121,13 +128,16 @@ class Extraction:
 
     async def prepare(self) -> list[Chunk]:
         """Keep verified chunks of an earlier try, mark the manifest incomplete; return what to fetch."""
-        self._start_summary = self.engine.summary()
+        self._start_counts = (self.engine.sent, self.engine.rate_limited)
         previous = await asyncio.to_thread(read_manifest, self.destination)
         reusable = await asyncio.to_thread(self._reusable, previous)
         self.entries = {entry["path"]: entry for entry in reusable}
         done = {entry["path"] for entry in reusable}
         todo = [c for c in self.spec.chunks if self._rel_path(c) not in done]
         if self._same_unfinished_run(previous):
+            # Jobs of this very try (the deferrable path resuming) must report how they ended;
+            # jobs of an earlier try that ended badly are simply submitted again.
+            self._jobs_from_earlier_try = (previous or {}).get("try_number") != self.spec.try_number
             earlier_jobs = (previous or {}).get("jobs") or {}
             self.jobs = {
                 c.basic_name: earlier_jobs[c.basic_name] for c in todo if c.basic_name in earlier_jobs
@@ -158,6 +168,7 @@ class Extraction:
                 entry = await self._fetch_chunk(chunk, self.jobs.get(chunk.basic_name))
             async with self._manifest_lock:
                 self.entries[entry["path"]] = entry
+                self.jobs.pop(chunk.basic_name, None)
                 await self._write_progress()
 
         tasks = [asyncio.ensure_future(one(chunk)) for chunk in todo]
@@ -217,8 +228,7 @@ class Extraction:
         """Submit one job per chunk and record the ids in the incomplete manifest."""
         for chunk in todo:
             if chunk.basic_name not in self.jobs:
-                self.jobs[chunk.basic_name] = await self._submit(chunk)
-                await self._write_progress()
+                await self._submit(chunk, record_as=chunk.basic_name)
         return dict(self.jobs)
 
     async def cancel_active_jobs(self) -> None:
@@ -256,6 +266,15 @@ class Extraction:
         }
         if counters.total_hits is not None:
             entry["total_hits"] = counters.total_hits
+        if counters.skipped:
+            entry["skipped_records"] = counters.skipped
+            self.log.warning(
+                "Chunk %s: %d record(s) without %s or %s were not written",
+                chunk.basic_name,
+                counters.skipped,
+                self.spec.entity.id_field,
+                self.spec.entity.start_field,
+            )
         self.log.info(
             "Chunk %s: %d record(s) in %d page(s), %d request(s) → %s",
             chunk.basic_name,
@@ -327,9 +346,10 @@ class Extraction:
         for record in records:
             started = _parse_start(record.get(entity.start_field))
             record_id = record.get(entity.id_field)
-            if started is None or record_id is None or not chunk.start <= started < chunk.end:
+            if started is None or record_id is None:
+                counters.skipped += 1  # cannot be placed in a chunk: reported, never silent
                 continue
-            if record_id in counters.seen:
+            if not chunk.start <= started < chunk.end or str(record_id) in counters.seen:
                 continue
             counters.seen.add(str(record_id))
             kept.append(record)
@@ -376,12 +396,17 @@ class Extraction:
                 counters.total_hits,
             )
 
-    async def _submit(self, part: Chunk) -> str:
-        """Create the job for ``part`` (checked against availability first by the caller)."""
+    async def _submit(self, part: Chunk, record_as: str | None = None) -> str:
+        """Create the job for ``part``; a whole chunk's job is recorded in the manifest at once,
+        so a later try collects it instead of submitting another."""
         body = {**self.spec.query, "interval": part.iso_interval}
         job_id = await submit_job(self.engine, self.spec.entity, body)
         self.active_jobs.add(job_id)
         self.log.info("Submitted job %s for %s", job_id, part.basic_name)
+        if record_as is not None:
+            async with self._manifest_lock:
+                self.jobs[record_as] = job_id
+                await self._write_progress()
         return job_id
 
     async def wait_job(self, job_id: str) -> dict[str, Any]:
@@ -407,9 +432,14 @@ class Extraction:
         except GenesysNotFoundError:
             self.log.warning("Job %s from an earlier attempt no longer exists: submitting a new one", job_id)
             return None
-        if str(status.get("state", "")).upper() in ("EXPIRED", "CANCELLED"):
+        state = str(status.get("state", "")).upper()
+        capped = state == "FAILED" and _is_cap_message(status.get("errorMessage"))
+        if self._jobs_from_earlier_try and state in ("EXPIRED", "CANCELLED", "FAILED") and not capped:
             self.log.warning(
-                "Job %s from an earlier attempt is %s: submitting a new one", job_id, status["state"]
+                "Job %s from an earlier attempt is %s (%s): submitting a new one",
+                job_id,
+                state,
+                status.get("errorMessage") or "no errorMessage",
             )
             return None
         self.active_jobs.add(job_id)
@@ -430,12 +460,12 @@ class Extraction:
                 job_id = None
         if job_id is None:
             counters.requests += 1
-            job_id = await self._submit(part)
+            job_id = await self._submit(part, record_as=chunk.basic_name if part == chunk else None)
         if status is None or str(status.get("state", "")).upper() not in TERMINAL_JOB_STATES:
             status = await self.wait_job(job_id)
         state = str(status.get("state", "")).upper()
         message = status.get("errorMessage")
-        if state == "FAILED" and message and any(m in str(message).lower() for m in _JOB_CAP_MARKERS):
+        if state == "FAILED" and _is_cap_message(message):
             self.active_jobs.discard(job_id)
             raise GenesysResultCapError(str(message), code="job.result.cap")
         if state != "FULFILLED":
@@ -478,7 +508,6 @@ class Extraction:
 
     def _manifest(self, complete: bool) -> dict[str, Any]:
         chunks = sorted(self.entries.values(), key=lambda e: e["start"])
-        summary = self.engine.summary()
         manifest: dict[str, Any] = {
             **self.spec.identity(),
             "complete": complete,
@@ -487,8 +516,8 @@ class Extraction:
             "totals": {
                 "records": sum(e["records"] for e in chunks),
                 "files": len(chunks),
-                "requests": summary["requests"] - self._start_summary.get("requests", 0),
-                "rate_limited": summary["rate_limited"] - self._start_summary.get("rate_limited", 0),
+                "requests": self.engine.sent - self._start_counts[0],
+                "rate_limited": self.engine.rate_limited - self._start_counts[1],
             },
             "chunks": chunks,
         }

@@ -19,6 +19,7 @@ from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_genesys.core.errors import GenesysConfigError, GenesysError
 from airflow_provider_genesys.core.extract import Extraction
+from airflow_provider_genesys.core.queries import cancel_job
 from airflow_provider_genesys.core.sink import Destination
 from airflow_provider_genesys.core.spec import ExtractionSpec, build_spec
 from airflow_provider_genesys.hooks.genesys import GenesysCloudHook
@@ -327,22 +328,39 @@ class GenesysConversationDetailsJobOperator(GenesysExtractOperator):
         return dict(result.summary)
 
     def on_kill(self) -> None:
-        """Cancel the jobs this task still waits on (DELETE), so none runs on orphaned."""
+        """Cancel the jobs this task still waits on (DELETE), so none runs on orphaned.
+
+        ``on_kill`` may run inside a signal handler while ``execute``'s event loop is frozen
+        (holding pool slots, a token refresh or a pause), so the cancel runs on a detached
+        engine of the same client in a thread of its own, with a short timeout.
+        """
         extraction = self._extraction
-        if extraction is None or not (extraction.active_jobs or extraction.jobs):
+        if extraction is None:
             return
-        extraction.active_jobs.update(extraction.jobs.values())
+        job_ids = sorted(set(extraction.active_jobs) | set(extraction.jobs.values()))
+        if not job_ids:
+            return
+        engine = extraction.engine.detached(timeout=10)
+        entity = extraction.spec.entity
         errors: list[BaseException] = []
 
-        def cancel() -> None:
-            # on_kill may run while execute's event loop is running: cancel on a loop of our own.
+        async def cancel_all() -> None:
             try:
-                asyncio.run(extraction.cancel_active_jobs())
+                for job_id in job_ids:
+                    await cancel_job(engine, entity, job_id)
+            finally:
+                await engine.aclose()
+
+        def run() -> None:
+            try:
+                asyncio.run(cancel_all())
             except (GenesysError, RuntimeError) as exc:  # best effort on the way down
                 errors.append(exc)
 
-        worker = threading.Thread(target=cancel, name="genesys-cancel-jobs")
+        worker = threading.Thread(target=run, name="genesys-cancel-jobs", daemon=True)
         worker.start()
         worker.join(timeout=30)
         for exc in errors:
-            self.log.warning("Could not cancel Genesys job(s): %s", exc)
+            self.log.warning("Could not cancel Genesys job(s) %s: %s", ", ".join(job_ids), exc)
+        if not errors and not worker.is_alive():
+            self.log.info("Cancelled Genesys job(s) %s", ", ".join(job_ids))

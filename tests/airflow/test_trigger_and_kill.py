@@ -115,3 +115,34 @@ def test_on_kill_cancels_the_running_jobs(sandbox_factory: Any, genesys_conn: An
     assert stats["requests"]["jobs.delete"] == {"204": 1}
     job = server.sandbox.jobs.get(next(iter(jobs.values())))
     assert server.sandbox.jobs.status(job)["state"] == "CANCELLED"
+
+
+def test_deferred_job_that_failed_fails_the_task_with_its_message(
+    sandbox_factory: Any, genesys_conn: Any, tmp_path: Path
+) -> None:
+    """After deferral the same try collects: a FAILED job fails the task (never silently resubmitted)."""
+    from airflow.sdk.exceptions import AirflowException
+
+    server = sandbox_factory(rate=0, job_delay=0.05)
+    genesys_conn(server)
+    op = GenesysConversationDetailsJobOperator(
+        task_id="job",
+        destination=str(tmp_path),
+        interval_start="2024-05-01T00:00:00+00:00",
+        interval_end="2024-05-02T00:00:00+00:00",
+        deferrable=True,
+    )
+    context = {"run_id": "r"}
+    extraction = op.make_extraction(context)
+
+    async def submit() -> dict[str, str]:
+        try:
+            return await extraction.submit_jobs(await extraction.prepare())
+        finally:
+            await extraction.engine.aclose()
+
+    jobs = asyncio.run(submit())
+    server.sandbox.set_job_state(next(iter(jobs.values())), "FAILED", "Internal analytics error 7")
+    with pytest.raises(AirflowException, match="ended FAILED: Internal analytics error 7"):
+        op.execute_complete(context, {"status": "success", "jobs": {}})
+    assert server.sandbox.stats()["jobs_created"] == 1

@@ -403,9 +403,22 @@ def test_jobs_of_an_earlier_try_are_reused_or_replaced_when_gone(
 
     jobs = asyncio.run(submit_then_die())
     assert server.sandbox.stats()["jobs_created"] == 2
-    server.sandbox.set_job_state(sorted(jobs.values())[0], "EXPIRED")
+    first, second = (jobs[name] for name in sorted(jobs))
+    server.sandbox.set_job_state(first, "EXPIRED")
     result = run_extraction(server.url, tmp_path, "jobs", engine_settings=FAST, try_number=2, **args)
-    assert server.sandbox.stats()["jobs_created"] == 3  # one reused, one expired and replaced
+    assert server.sandbox.stats()["jobs_created"] == 3  # the second reused, the expired one replaced
+    assert (
+        sorted(r["conversationId"] for r in read_records(tmp_path))
+        == _truth(server, *UTC_DAY)["conversation_ids"]
+    )
+
+    # A job that FAILED for a transient reason is replaced too, instead of failing every later try.
+    jobs = asyncio.run(submit_then_die())
+    first, second = (jobs[name] for name in sorted(jobs))
+    server.sandbox.set_job_state(second, "FAILED", "Internal analytics error")
+    before = server.sandbox.stats()["jobs_created"]
+    result = run_extraction(server.url, tmp_path, "jobs", engine_settings=FAST, try_number=3, **args)
+    assert server.sandbox.stats()["jobs_created"] == before + 1
     assert result.manifest["complete"] is True and "jobs" not in result.manifest
     assert (
         sorted(r["conversationId"] for r in read_records(tmp_path))
