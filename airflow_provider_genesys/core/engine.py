@@ -35,7 +35,7 @@ from airflow_provider_genesys.core.errors import (
     GenesysTransportError,
     error_from_response,
 )
-from airflow_provider_genesys.core.pacing import Pool
+from airflow_provider_genesys.core.pacing import Pause, Pool, RateLimiter
 from airflow_provider_genesys.core.regions import Endpoints
 from airflow_provider_genesys.core.retry import (
     RetryDecision,
@@ -80,6 +80,7 @@ class _Call:
     attempts: int = 0
     refreshed: bool = False
     first_send: float | None = None
+    last_wait: float = 0.0
 
 
 class GenesysEngine:
@@ -253,6 +254,13 @@ class GenesysEngine:
     async def _await_turn(self, call: _Call) -> None:
         """Wait for the shared pause to end and a paced slot that is not inside a pause."""
         pause, limiter = self.state.pause, self.state.limiter
+        started = self.clock.monotonic()
+        try:
+            await self._turn(call, pause, limiter)
+        finally:
+            call.last_wait = self.clock.monotonic() - started
+
+    async def _turn(self, call: _Call, pause: Pause, limiter: RateLimiter) -> None:
         while True:
             remaining = pause.remaining()
             if remaining > self.settings.max_retry_wait:
@@ -325,11 +333,12 @@ class GenesysEngine:
             self.state.stats.answered(status)
             self.rate_limited += status == 429
         log.debug(
-            "%s %s -> %d (attempt %d, correlation_id=%s)",
+            "%s %s -> %d (attempt %d, waited %.2fs for pause and pace, correlation_id=%s)",
             call.method,
             call.path,
             status,
             call.attempts,
+            call.last_wait,
             correlation_id,
         )
         if 200 <= status < 300:
