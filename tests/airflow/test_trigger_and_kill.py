@@ -31,6 +31,16 @@ def _submit(server: Any) -> str:
     return asyncio.run(go())
 
 
+def _job_operator(tmp_path: Path, **kwargs: Any) -> GenesysConversationDetailsJobOperator:
+    return GenesysConversationDetailsJobOperator(
+        task_id="job",
+        destination=str(tmp_path),
+        interval_start="2024-05-01T00:00:00+00:00",
+        interval_end="2024-05-02T00:00:00+00:00",
+        **kwargs,
+    )
+
+
 def _first_event(trigger: GenesysDetailsJobTrigger) -> dict[str, Any]:
     async def first() -> Any:
         return await trigger.run().__anext__()
@@ -78,13 +88,7 @@ def test_operator_cancels_jobs_the_trigger_gave_up_on(
     server = sandbox_factory(rate=0, job_delay=60)
     genesys_conn(server)
     job_id = _submit(server)
-    op = GenesysConversationDetailsJobOperator(
-        task_id="job",
-        destination=str(tmp_path),
-        interval_start="2024-05-01T00:00:00+00:00",
-        interval_end="2024-05-02T00:00:00+00:00",
-        deferrable=True,
-    )
+    op = _job_operator(tmp_path, deferrable=True)
     event = {"status": "error", "message": "job(s) still running", "job_ids": [job_id]}
     with pytest.raises(AirflowException, match="did not finish: job\\(s\\) still running"):
         op.execute_complete({"run_id": "r"}, event)
@@ -94,12 +98,7 @@ def test_operator_cancels_jobs_the_trigger_gave_up_on(
 def test_on_kill_cancels_the_running_jobs(sandbox_factory: Any, genesys_conn: Any, tmp_path: Path) -> None:
     server = sandbox_factory(rate=0, job_delay=60)
     genesys_conn(server)
-    op = GenesysConversationDetailsJobOperator(
-        task_id="job",
-        destination=str(tmp_path),
-        interval_start="2024-05-01T00:00:00+00:00",
-        interval_end="2024-05-02T00:00:00+00:00",
-    )
+    op = _job_operator(tmp_path)
     extraction = op.make_extraction({"run_id": "r"})
     op._extraction = extraction
 
@@ -125,13 +124,7 @@ def test_deferred_job_that_failed_fails_the_task_with_its_message(
 
     server = sandbox_factory(rate=0, job_delay=0.05)
     genesys_conn(server)
-    op = GenesysConversationDetailsJobOperator(
-        task_id="job",
-        destination=str(tmp_path),
-        interval_start="2024-05-01T00:00:00+00:00",
-        interval_end="2024-05-02T00:00:00+00:00",
-        deferrable=True,
-    )
+    op = _job_operator(tmp_path, deferrable=True)
     context = {"run_id": "r"}
     extraction = op.make_extraction(context)
 
