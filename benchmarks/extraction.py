@@ -14,6 +14,7 @@ Scenarios (each extraction runs in a fresh child process so its peak RSS and CPU
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -135,7 +136,9 @@ def day_size() -> None:
 
 
 def main() -> None:
-    which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("which", nargs="?", choices=("week", "day-size", "all"), default="all")
+    which = parser.parse_args().which
     os.environ.setdefault("PYTHONHASHSEED", "0")
     started = time.monotonic()
     if which in ("week", "all"):

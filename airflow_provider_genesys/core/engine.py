@@ -109,6 +109,7 @@ class GenesysEngine:
         self.state: ClientState = self.registry.state(
             endpoints.api_base, credentials.client_id, self.settings
         )
+        self._on_new_token = on_new_token
         if on_new_token is not None:
             self.state.tokens.add_listener(on_new_token)
         self.pools = {family: Pool(family, self.settings.pool_size(family)) for family in FAMILIES}
@@ -156,6 +157,7 @@ class GenesysEngine:
             registry=ClientRegistry(self.clock),
             transport=self._transport,
             label=self.label,
+            on_new_token=self._on_new_token,
         )
 
     async def token(self) -> Token:

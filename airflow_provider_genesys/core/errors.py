@@ -144,7 +144,8 @@ class GenesysNotFoundError(GenesysAPIError):
 
 
 class GenesysRateLimitError(GenesysAPIError):
-    """Rate limited for longer than we may wait; ``retry_after`` is the server's value in seconds."""
+    """Still rate limited when the attempts or the deadline ran out, or asked to wait longer than
+    ``max_retry_wait``; ``retry_after`` is the server's wait in seconds (or what remained of it)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after

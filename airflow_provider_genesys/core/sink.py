@@ -7,7 +7,8 @@ local disks, a single upload on object stores (which never show a partial object
 reader, or a resumed try, therefore sees a whole file or none.
 
 Parquet files are compressed with Snappy (:data:`PARQUET_COMPRESSION`), the codec every
-Parquet reader supports; ``compression="zstd"`` trades that reach for smaller files.
+Parquet reader supports; :func:`open_writer` also takes ``compression="zstd"`` (the operators
+offer ``gzip`` — meaning Snappy for Parquet — or none).
 """
 
 from __future__ import annotations

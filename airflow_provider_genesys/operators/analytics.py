@@ -41,6 +41,12 @@ def open_destination(uri: str, conn_id: str | None) -> Destination:
     text = uri.strip()
     if text.startswith("/"):
         text = "file://" + text
+    elif "://" not in text:
+        raise GenesysConfigError(
+            "destination",
+            f"{uri!r} is a relative path, which would depend on the worker's current directory",
+            "give an absolute path or a URI such as file:///data/genesys/ or s3://bucket/prefix/",
+        )
     try:
         path = ObjectStoragePath(text, conn_id=conn_id)
         fs = path.fs
@@ -56,8 +62,8 @@ def open_destination(uri: str, conn_id: str | None) -> Destination:
 class GenesysExtractOperator(BaseOperator):
     """Base of the extraction operators: one interval → chunk files + ``_manifest.json``.
 
-    :param destination: templated URI of this run's folder (``file://``, ``s3://``, ``gs://`` …),
-        e.g. ``s3://lake/genesys/aggregates/date={{ ds }}/``.
+    :param destination: templated URI of this run's folder (``file://``, ``s3://``, ``gs://`` …, or
+        an absolute path), e.g. ``s3://lake/genesys/aggregates/date={{ ds }}/``.
     :param destination_conn_id: Airflow connection for the storage (optional).
     :param interval_start: templated start (aware datetime or ISO-8601 with an offset);
         default: the run's ``data_interval_start``.
@@ -233,7 +239,9 @@ class GenesysConversationDetailsJobOperator(GenesysExtractOperator):
     """Conversation details through async jobs: submit, poll, read every ``cursor`` page.
 
     :param page_size: records per results page, 1–1000 (default 1000).
-    :param deferrable: submit, then free the worker while a trigger polls the jobs.
+    :param deferrable: submit, then free the worker while a trigger polls the jobs (a wait for
+        data availability, if any, still runs in the worker before the jobs are submitted; a
+        task killed while deferred does not cancel its jobs, which expire on Genesys's side).
     :param poll_interval: seconds between job status polls.
     :param job_timeout: seconds a job (or the wait for data availability) may take.
     :param wait_for_availability: wait until ``dataAvailabilityDate`` passes the interval end

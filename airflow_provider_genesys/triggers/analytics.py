@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_genesys.core.connection import ConnectionConfig
@@ -69,7 +70,7 @@ class GenesysDetailsJobTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         engine = None
         try:
-            engine = (await self._config()).engine()
+            engine = (await self._config()).engine(on_new_token=mask_secret)
             statuses = await wait_for_jobs(
                 engine, ENTITIES[self.entity], self.job_ids, self.poll_interval, self.deadline
             )

@@ -148,4 +148,11 @@ def test_validation_errors_before_any_request(sandbox: Any, genesys_conn: Any, t
         bad_dest.make_extraction(
             {"data_interval_start": DAY, "data_interval_end": DAY.add(days=1), "run_id": "r"}
         )
+    relative = GenesysConversationAggregatesOperator(
+        task_id="bad3", destination="data/genesys", query={"metrics": ["nOffered"]}
+    )
+    with pytest.raises(GenesysConfigError, match="^destination: 'data/genesys' is a relative path"):
+        relative.make_extraction(
+            {"data_interval_start": DAY, "data_interval_end": DAY.add(days=1), "run_id": "r"}
+        )
     assert sandbox.sandbox.stats()["requests_total"] == 0
