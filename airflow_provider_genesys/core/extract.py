@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,7 +68,7 @@ class _Counters:
     read: int = 0
     total_hits: int | None = None
     skipped: int = 0
-    seen: set[str] = field(default_factory=set)
+    seen: set[int | str] = field(default_factory=set)
 
 
 @dataclass
@@ -81,6 +82,15 @@ class ExtractionResult:
 def _is_cap_message(message: Any) -> bool:
     """Whether a FAILED job's errorMessage says its result was over the cap (so: split)."""
     return bool(message) and any(marker in str(message).lower() for marker in _JOB_CAP_MARKERS)
+
+
+def _id_key(record_id: Any) -> int | str:
+    """A compact de-duplication key: a UUID as its 128-bit int (about half the memory of the text)."""
+    text = str(record_id)
+    try:
+        return uuid.UUID(text).int
+    except ValueError:
+        return text
 
 
 def _parse_start(value: Any) -> datetime | None:
@@ -349,9 +359,10 @@ class Extraction:
             if started is None or record_id is None:
                 counters.skipped += 1  # cannot be placed in a chunk: reported, never silent
                 continue
-            if not chunk.start <= started < chunk.end or str(record_id) in counters.seen:
+            key = _id_key(record_id)
+            if not chunk.start <= started < chunk.end or key in counters.seen:
                 continue
-            counters.seen.add(str(record_id))
+            counters.seen.add(key)
             kept.append(record)
         counters.records += len(kept)
         return kept
