@@ -38,6 +38,7 @@ from airflow_provider_genesys.core.errors import (
 from airflow_provider_genesys.core.pacing import Pause, Pool, RateLimiter
 from airflow_provider_genesys.core.regions import Endpoints
 from airflow_provider_genesys.core.retry import (
+    RETRYABLE_STATUSES,
     RetryDecision,
     backoff_delay,
     decide_exception,
@@ -144,7 +145,7 @@ class GenesysEngine:
             raise ValueError(f"unknown endpoint family {family!r}; use one of {', '.join(FAMILIES)}")
         call = _Call(method.upper(), path, family, idempotent, json, params, authenticated=True, paced=True)
         async with self.pools[family]:
-            return await self._run(call)
+            return await self._run(call, self._attempt)
 
     def detached(self, timeout: float | None = None) -> GenesysEngine:
         """The same client with its own token, pace, pause and pools, for use from another thread
@@ -206,7 +207,8 @@ class GenesysEngine:
 
     # -- the request path ---------------------------------------------------------------
 
-    async def _run(self, call: _Call) -> Any:
+    async def _run(self, call: _Call, attempt: Callable[[_Call], Awaitable[T]]) -> T:
+        """The retry loop every call goes through (API requests and the token request)."""
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_RetryAttempt),
             wait=self._wait,
@@ -216,9 +218,14 @@ class GenesysEngine:
             reraise=True,
         )
         try:
-            return await retrying(self._attempt, call)
+            result: T = await retrying(attempt, call)
+            return result
         except _RetryAttempt as exc:
             raise self._final(exc.error, call) from None
+
+    def _backoff(self, call: _Call) -> float:
+        """Full-jitter exponential backoff for the call's current attempt."""
+        return backoff_delay(call.attempts, self.settings.backoff_base, self.settings.backoff_max, self._rng)
 
     def _final(self, error: GenesysAPIError, call: _Call) -> GenesysAPIError:
         error.attempts = call.attempts
@@ -322,9 +329,7 @@ class GenesysEngine:
         error = GenesysTransportError(message, method=call.method, path=call.path)
         log.debug("%s %s -> %s (attempt %d)", call.method, call.path, kind, call.attempts)
         if decision.retry:
-            wait = backoff_delay(
-                call.attempts, self.settings.backoff_base, self.settings.backoff_max, self._rng
-            )
+            wait = self._backoff(call)
             return _RetryAttempt(decision, error, wait)
         return self._final(error, call)
 
@@ -370,9 +375,7 @@ class GenesysEngine:
             if retry_after is not None:
                 self._pause(call, error, retry_after)
                 raise _RetryAttempt(decision, error, 0.0)
-            wait = backoff_delay(
-                call.attempts, self.settings.backoff_base, self.settings.backoff_max, self._rng
-            )
+            wait = self._backoff(call)
             raise _RetryAttempt(decision, error, wait)
         raise self._final(error, call)
 
@@ -394,9 +397,7 @@ class GenesysEngine:
             )
             if call.idempotent:
                 decision = RetryDecision(True, "5xx")
-                wait = backoff_delay(
-                    call.attempts, self.settings.backoff_base, self.settings.backoff_max, self._rng
-                )
+                wait = self._backoff(call)
                 raise _RetryAttempt(decision, error, wait) from None
             raise self._final(error, call) from None
 
@@ -450,43 +451,22 @@ class GenesysEngine:
         call = _Call(
             "POST", self.endpoints.token_url, "token", True, None, None, authenticated=False, paced=False
         )
-        return await self._run_token(call)
+        return await self._run(call, self._token_attempt)
 
-    async def _run_token(self, call: _Call) -> tuple[str, float]:
-        async def attempt(call: _Call) -> tuple[str, float]:
-            call.attempts += 1
-            if call.first_send is None:
-                call.first_send = self.clock.monotonic()
-            try:
-                return await fetch_token(
-                    self._client(),
-                    self.endpoints.token_url,
-                    self._credentials,
-                    self.label,
-                    self.settings.timeout,
-                )
-            except httpx.HTTPError as exc:
-                raise self._transport_failure(call, exc) from None
-            except GenesysAPIError as exc:
-                if exc.status is not None and exc.status in (429, 500, 502, 503, 504):
-                    wait = backoff_delay(
-                        call.attempts, self.settings.backoff_base, self.settings.backoff_max, self._rng
-                    )
-                    raise _RetryAttempt(RetryDecision(True, "token"), exc, wait) from None
-                raise
-
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(_RetryAttempt),
-            wait=self._wait,
-            stop=lambda state: self._should_stop(call, state),
-            sleep=self.clock.sleep,
-            reraise=True,
-        )
+    async def _token_attempt(self, call: _Call) -> tuple[str, float]:
+        call.attempts += 1
+        if call.first_send is None:
+            call.first_send = self.clock.monotonic()
         try:
-            result: tuple[str, float] = await retrying(attempt, call)
-            return result
-        except _RetryAttempt as exc:
-            raise self._final(exc.error, call) from None
+            return await fetch_token(
+                self._client(), self.endpoints.token_url, self._credentials, self.label, self.settings.timeout
+            )
+        except httpx.HTTPError as exc:
+            raise self._transport_failure(call, exc) from None
+        except GenesysAPIError as exc:
+            if exc.status in RETRYABLE_STATUSES:
+                raise _RetryAttempt(RetryDecision(True, "token"), exc, self._backoff(call)) from None
+            raise
 
 
 def _body(response: httpx.Response) -> Any:

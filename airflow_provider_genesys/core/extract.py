@@ -58,6 +58,10 @@ log = logging.getLogger("airflow_provider_genesys.extract")
 _JOB_CAP_MARKERS = ("result limit", "400000", "pagination may not exceed")
 
 
+#: Where a fetcher hands one page of kept records: the chunk's writer.
+_Write = Callable[[list[dict[str, Any]]], Any]
+
+
 @dataclass
 class _Counters:
     """What fetching one chunk cost and produced."""
@@ -299,7 +303,7 @@ class Extraction:
         self,
         chunk: Chunk,
         part: Chunk,
-        write: Callable[[list[dict[str, Any]]], Any],
+        write: _Write,
         counters: _Counters,
         job_id: str | None = None,
     ) -> None:
@@ -313,7 +317,7 @@ class Extraction:
         self,
         chunk: Chunk,
         part: Chunk,
-        write: Callable[[list[dict[str, Any]]], Any],
+        write: _Write,
         counters: _Counters,
         cause: Exception,
     ) -> None:
@@ -338,7 +342,7 @@ class Extraction:
         self,
         chunk: Chunk,
         part: Chunk,
-        write: Callable[[list[dict[str, Any]]], Any],
+        write: _Write,
         counters: _Counters,
         job_id: str | None,
     ) -> None:
@@ -371,7 +375,7 @@ class Extraction:
         self,
         chunk: Chunk,
         part: Chunk,
-        write: Callable[[list[dict[str, Any]]], Any],
+        write: _Write,
         counters: _Counters,
         job_id: str | None,
     ) -> None:
@@ -460,7 +464,7 @@ class Extraction:
         self,
         chunk: Chunk,
         part: Chunk,
-        write: Callable[[list[dict[str, Any]]], Any],
+        write: _Write,
         counters: _Counters,
         job_id: str | None,
     ) -> None:
